@@ -1,0 +1,13 @@
+using BenchmarkDotNet.Running;
+
+namespace DistributedCron.Benchmarks;
+
+/// <summary>
+/// Runs the benchmarks named on the command line, for example
+/// <c>dotnet run -c Release --project bench/Dcron.Benchmarks -- --filter '*Cron*'</c>.
+/// Each topic is one file with its own classes; they all use <see cref="ShortJobConfig"/>.
+/// </summary>
+public static class Program
+{
+    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+}
