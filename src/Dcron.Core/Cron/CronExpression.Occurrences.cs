@@ -88,9 +88,14 @@ public sealed partial class CronExpression
     /// </summary>
     private DateTimeOffset? NextInZone(long utc, bool inclusive, ZoneMap map)
     {
-        var local = utc + map.OffsetAt(utc);
+        // Offsets differ by less than a day, so an instant a day or more from every transition is in no overlap,
+        // and a wall-clock time that maps into that stretch with its offset is neither in a gap nor ambiguous.
+        var offset = map.OffsetAt(utc, out var quietStart, out var quietEnd);
+        quietStart += TimeSpan.TicksPerDay;
+        quietEnd -= TimeSpan.TicksPerDay;
+        var local = utc + offset;
         long found;
-        if (map.TryGetOverlap(local, out var transition, out var before, out var after))
+        if ((utc < quietStart || utc >= quietEnd) && map.TryGetOverlap(local, out var transition, out var before, out var after))
         {
             var overlapEnd = transition + before;   // local, exclusive
             if (utc < transition)
@@ -126,7 +131,12 @@ public sealed partial class CronExpression
             return null;
         }
 
-        map.Resolve(found, out var resultUtc, out var offset);
+        var resultUtc = found - offset;
+        if (resultUtc < quietStart || resultUtc >= quietEnd)
+        {
+            map.Resolve(found, out resultUtc, out offset);
+        }
+
         return Make(resultUtc, offset);
     }
 

@@ -21,6 +21,9 @@ internal sealed class ZoneMap
     private const int ChunkShift = 6;   // 64 buckets (about 57 years) per lazily allocated chunk
     private const long Margin = 2 * TimeSpan.TicksPerDay;
     private const long SampleStep = 3 * TimeSpan.TicksPerHour;
+
+    /// <summary>A bound far outside DateTime's range that still leaves room for arithmetic without overflow.</summary>
+    internal const long Unbounded = long.MaxValue / 4;
     private static readonly long MaxTicks = DateTime.MaxValue.Ticks;
     private static readonly ConditionalWeakTable<TimeZoneInfo, ZoneMap> Maps = new();
 
@@ -64,6 +67,39 @@ internal sealed class ZoneMap
             }
 
             offset = t.After;
+        }
+
+        return offset;
+    }
+
+    /// <summary>
+    /// The offset at <paramref name="utcTicks"/> and the stretch [<paramref name="start"/>, <paramref name="end"/>)
+    /// around it in which no transition is known to happen (at worst the edges of the bucket's window, so the
+    /// stretch always reaches two days past the bucket).
+    /// </summary>
+    public long OffsetAt(long utcTicks, out long start, out long end)
+    {
+        if (_chunks is null)
+        {
+            start = -Unbounded;
+            end = Unbounded;
+            return _fixedOffset;
+        }
+
+        var bucket = GetBucket(utcTicks);
+        var offset = bucket.Initial;
+        start = bucket.WindowStart;
+        end = bucket.WindowEnd;
+        foreach (var t in bucket.Transitions)
+        {
+            if (utcTicks < t.Utc)
+            {
+                end = t.Utc;
+                break;
+            }
+
+            offset = t.After;
+            start = t.Utc;
         }
 
         return offset;
@@ -191,7 +227,7 @@ internal sealed class ZoneMap
             low = high;
         }
 
-        var bucket = new Bucket(initial, [.. found]);
+        var bucket = new Bucket(initial, [.. found], start, end);
         ref var chunk = ref _chunks![index >> ChunkShift];
         if (Volatile.Read(ref chunk) is null)
         {
@@ -206,9 +242,13 @@ internal sealed class ZoneMap
 
     private readonly record struct Transition(long Utc, long Before, long After);
 
-    private sealed class Bucket(long initial, Transition[] transitions)
+    private sealed class Bucket(long initial, Transition[] transitions, long windowStart, long windowEnd)
     {
         public long Initial { get; } = initial;
+
+        public long WindowStart { get; } = windowStart;
+
+        public long WindowEnd { get; } = windowEnd;
 
         public Transition[] Transitions { get; } = transitions;
     }

@@ -16,6 +16,11 @@ namespace DistributedCron;
 /// lost (reconnect, compaction, server restart) they emit a fresh <c>Snapshot</c>, which replaces the consumer's
 /// view. A watch ends only when its token is cancelled or the registry is disposed.</item>
 /// <item>Storage is bounded: one record per node, per task, per tombstone and one fire state per task.</item>
+/// <item>A watch against an unreachable server keeps retrying (it never yields an empty snapshot); a cancelled
+/// watch ends quietly or with <see cref="OperationCanceledException"/>; after <c>DisposeAsync</c> every call throws
+/// <see cref="ObjectDisposedException"/>. A call whose token is already cancelled writes nothing.</item>
+/// <item>Fencing tokens increase strictly while a task's fire state exists; <see cref="ForceCleanupTaskAsync"/>
+/// erases the state, so a task re-created after it starts again at token 1.</item>
 /// </list>
 /// </remarks>
 public interface IRegistry : IAsyncDisposable
@@ -40,7 +45,10 @@ public interface IRegistry : IAsyncDisposable
     /// <summary>A snapshot of the live nodes, then every change (register, status change, unregister, expiry).</summary>
     IAsyncEnumerable<NodeEvent> WatchNodesAsync(CancellationToken ct = default);
 
-    /// <summary>Stores a task if its name is neither used nor tombstoned, atomically on the server.</summary>
+    /// <summary>
+    /// Stores a task if its name is neither used nor tombstoned, atomically on the server. A name that is both
+    /// stored and tombstoned gives <see cref="AddTaskResult.Deleted"/>; tombstoning keeps the metadata.
+    /// </summary>
     Task<AddTaskResult> AddTaskAsync(TaskMeta task, CancellationToken ct = default);
 
     /// <summary>Creates or overwrites a task's metadata (tombstones are not checked or changed).</summary>
