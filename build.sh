@@ -3,7 +3,7 @@
 #   ./build.sh demo        run the demo (three nodes in one process, in-memory registry, no server)
 #   ./build.sh test        install what the tests need (Debian packages), build, run every test
 #   ./build.sh build       build the solution (Release, warnings as errors)
-#   ./build.sh bench ARGS  run the BenchmarkDotNet suite (e.g. ./build.sh bench --filter '*Cron*')
+#   ./build.sh bench ARGS  run the BenchmarkDotNet suite (e.g. ./build.sh bench --filter '*.Cron*')
 # The registry tests start their own Redis, etcd and ZooKeeper servers on free 127.0.0.1 ports and a Consul
 # emulator in process; CONSUL_HTTP_ADDR, when set, also runs the Consul suite against that real agent.
 set -euo pipefail

@@ -49,7 +49,8 @@ public sealed partial class CronExpression
     }
 
     /// <summary>
-    /// The occurrences from <paramref name="from"/> to <paramref name="to"/>, in order, computed lazily.
+    /// The occurrences from <paramref name="from"/> to <paramref name="to"/>, in order, computed lazily; none when
+    /// <paramref name="to"/> is before <paramref name="from"/>.
     /// </summary>
     /// <param name="from">The start of the range.</param>
     /// <param name="to">The end of the range.</param>
@@ -57,17 +58,11 @@ public sealed partial class CronExpression
     /// <param name="fromInclusive">Whether an occurrence exactly at <paramref name="from"/> is included.</param>
     /// <param name="toInclusive">Whether an occurrence exactly at <paramref name="to"/> is included.</param>
     /// <exception cref="ArgumentNullException"><paramref name="zone"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="to"/> is before <paramref name="from"/>.</exception>
     public IEnumerable<DateTimeOffset> GetOccurrences(
         DateTimeOffset from, DateTimeOffset to, TimeZoneInfo zone, bool fromInclusive = true, bool toInclusive = false)
     {
-        ArgumentNullException.ThrowIfNull(zone);
-        if (to < from)
-        {
-            throw new ArgumentException($"The range end {to:O} is before its start {from:O}.", nameof(to));
-        }
-
-        return Enumerate(from, to, zone, fromInclusive, toInclusive);
+        ArgumentNullException.ThrowIfNull(zone);   // here, not on first enumeration
+        return to < from ? [] : Enumerate(from, to, zone, fromInclusive, toInclusive);
     }
 
     private IEnumerable<DateTimeOffset> Enumerate(DateTimeOffset from, DateTimeOffset to, TimeZoneInfo zone, bool fromInclusive, bool toInclusive)
