@@ -157,18 +157,16 @@ public sealed class AssignerBehaviourTests
 
     [Theory]
     [MemberData(nameof(Strategies))]
-    public void Building_100k_tasks_over_10_nodes_and_looking_all_up_is_fast(AssignerStrategy strategy)
+    public void Every_one_of_100k_tasks_over_10_nodes_gets_an_owner_from_the_view(AssignerStrategy strategy)
     {
-        // Not a timing assertion: a generous ceiling that only catches an accidentally quadratic build.
+        // Speed is measured in bench/Dcron.Benchmarks (AssignmentBenchmarks), not asserted here.
         var nodes = Enumerable.Range(0, 10).Select(i => new Node { Id = $"node-{i:D2}", Weight = i + 1 }).ToArray();
         var tasks = Enumerable.Range(0, 100_000).Select(i => $"task-{i:D6}").ToArray();
-        var sw = Stopwatch.StartNew();
+        var ids = nodes.Select(n => n.Id).ToHashSet(StringComparer.Ordinal);
         var a = Assigners.Create(strategy).Build(nodes, tasks);
         foreach (var t in tasks)
         {
-            Assert.NotNull(a.OwnerOf(t));
+            Assert.Contains(a.OwnerOf(t)!, ids);
         }
-
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), $"{strategy}: {sw.Elapsed}");
     }
 }
