@@ -4,6 +4,7 @@
 #   ./build.sh test        install what the tests need (Debian packages), build, run every test
 #   ./build.sh build       build the solution (Release, warnings as errors)
 #   ./build.sh bench ARGS  run the BenchmarkDotNet suite (e.g. ./build.sh bench --filter '*.Cron*')
+#   ./build.sh chaos ARGS  install the servers if missing, then run the chaos tool (e.g. ./build.sh chaos --backend etcd)
 # The registry tests start their own Redis, etcd and ZooKeeper servers on free 127.0.0.1 ports and a Consul
 # emulator in process; CONSUL_HTTP_ADDR, when set, also runs the Consul suite against that real agent.
 set -euo pipefail
@@ -41,8 +42,12 @@ case "$cmd" in
   bench)
     exec dotnet run --project bench/Dcron.Benchmarks -c Release -- "$@"
     ;;
+  chaos)
+    bash scripts/install-deps.sh
+    exec dotnet run --project bench/Dcron.Chaos -c Release -- "$@"
+    ;;
   *)
-    echo "usage: ./build.sh demo|test|build|bench" >&2
+    echo "usage: ./build.sh demo|test|build|bench|chaos" >&2
     exit 2
     ;;
 esac

@@ -50,8 +50,8 @@ internal static class ChaosRun
             offsets[id] = off;
             var args = new List<string>
             {
-                "--backend", o.Backend, "--connect", connect, "--namespace", ns, "--node-id", id, "--log", logPath,
-                "--tasks", o.Tasks.ToString(CultureInfo.InvariantCulture),
+                "--backend", o.Backend == "consul-emulator" ? "consul" : o.Backend, "--connect", connect, "--namespace", ns, "--node-id", id, "--log", logPath,
+                "--tasks", o.Tasks.ToString(CultureInfo.InvariantCulture), "--schedules", string.Join('|', o.Schedules),
             };
             if (off != 0)
             {
@@ -82,9 +82,10 @@ internal static class ChaosRun
                 var now = DateTimeOffset.UtcNow;
                 if (now >= nextKill)
                 {
-                    // No kill in the last 10 s: its failover (NodeTtl 5 s + a catch-up pass) could not show in the log.
+                    // No kill in the last seconds of the run: its failover (NodeTtl + a catch-up pass; Consul: its session
+                    // reaping) could not show in the log, and FireAll's catch-up of the victim's fires would come after the stop.
                     var alive = hosts.Where(h => h.IsRunning).ToArray();
-                    if (alive.Length > 0 && now < stopAt.AddSeconds(-10))
+                    if (alive.Length > 0 && now < stopAt - QuietEnd(o.Backend))
                     {
                         var victim = alive[rng.Next(alive.Length)];
                         await victim.KillAsync().ConfigureAwait(false);
@@ -128,7 +129,11 @@ internal static class ChaosRun
                 }
             }
 
-            var stopping = DateTimeOffset.UtcNow;
+            // With clock skew a node fires occurrence s at real time s − offset: keep the window clear of the edges by the skew.
+            var margin = TimeSpan.FromMilliseconds(o.ClockSkewMs);
+            var windowStart = CeilSecond(readyAt.AddSeconds(o.Settle) + margin);
+            var windowEnd = FloorSecond(stopAt - margin).AddSeconds(-1);
+            await DrainAsync(logPath, windowEnd, say, ct).ConfigureAwait(false);
             var codes = await Task.WhenAll(hosts.Where(h => h.IsRunning).Select(async h => (h.NodeId, Code: await h.StopAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false))))
                 .ConfigureAwait(false);
             say($"stopped {codes.Length} nodes: {string.Join(", ", codes.Select(c => $"{c.NodeId} exit {(c.Code?.ToString(CultureInfo.InvariantCulture) ?? "killed")}"))}");
@@ -137,10 +142,6 @@ internal static class ChaosRun
                 say("a replacement never became ready: " + t.Exception?.GetBaseException().Message);
             }
 
-            // With clock skew a node fires occurrence s at real time s − offset: keep the window clear of the edges by the skew.
-            var margin = TimeSpan.FromMilliseconds(o.ClockSkewMs);
-            var windowStart = CeilSecond(readyAt.AddSeconds(o.Settle) + margin);
-            var windowEnd = FloorSecond(stopping - margin).AddSeconds(-1);
             return new ChaosOutcome(o, RunRecord.ReadLog(logPath), windowStart, windowEnd, kills, offsets, restartedAt, next, workDir);
         }
         finally
@@ -157,6 +158,38 @@ internal static class ChaosRun
             }
         }
     }
+
+    /// <summary>
+    /// Lets the nodes finish the window's backlog before they stop: waits until no run of an occurrence at or before
+    /// <paramref name="windowEnd"/> has been logged for 3 s (at most 90 s, above MisfireGrace's default of 60 s).
+    /// </summary>
+    private static async Task DrainAsync(string logPath, DateTimeOffset windowEnd, Action<string> say, CancellationToken ct)
+    {
+        var endMs = windowEnd.ToUnixTimeMilliseconds();
+        var started = DateTimeOffset.UtcNow;
+        var last = -1;
+        var lastChange = started;
+        while (DateTimeOffset.UtcNow - started < TimeSpan.FromSeconds(90))
+        {
+            var n = RunRecord.ReadLog(logPath).Count(r => r.ScheduledMs <= endMs);
+            if (n != last)
+            {
+                last = n;
+                lastChange = DateTimeOffset.UtcNow;
+            }
+            else if (DateTimeOffset.UtcNow - lastChange >= TimeSpan.FromSeconds(3))
+            {
+                break;
+            }
+
+            await Task.Delay(500, ct).ConfigureAwait(false);
+        }
+
+        say(string.Create(CultureInfo.InvariantCulture, $"drained the window's runs in {(DateTimeOffset.UtcNow - started).TotalSeconds:0.0} s ({last} runs up to {windowEnd:HH:mm:ss})"));
+    }
+
+    /// <summary>The end of the run without kills: above the backend's failover time.</summary>
+    public static TimeSpan QuietEnd(string backend) => TimeSpan.FromSeconds(backend == "consul-emulator" ? 25 : 10);
 
     private static DateTimeOffset FloorSecond(DateTimeOffset t) => DateTimeOffset.FromUnixTimeSeconds(t.ToUnixTimeSeconds());
 

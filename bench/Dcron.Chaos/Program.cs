@@ -42,6 +42,11 @@ try
         Say("written " + path);
     }
 
+    var history = Path.GetFullPath(o.History);
+    Directory.CreateDirectory(Path.GetDirectoryName(history)!);
+    await File.AppendAllTextAsync(history, (File.Exists(history) ? "" : "# Chaos runs (appended by bench/Dcron.Chaos)\n\n" + ChaosReport.HistoryHeader)
+        + report.HistoryRow(DateTimeOffset.UtcNow));
+    Say("appended to " + history);
     if (report.Clean)
     {
         Directory.Delete(outcome.WorkDir, recursive: true);

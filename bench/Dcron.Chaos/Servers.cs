@@ -47,7 +47,23 @@ internal static class Servers
                 break;
             }
 
-            default:
+            case "consul-emulator":
+            {
+                // The in-repo emulator of Consul's HTTP API (tests/ConsulEmulator) in its own process, with Consul's
+                // defaults: 10 s session TTL minimum, sessions reaped at 2 × TTL.
+                var dll = Path.Combine(AppContext.BaseDirectory, "ConsulEmulator.dll");
+                var url = "http://127.0.0.1:" + p;
+                server = new ExternalServer("consul-emulator", "dotnet", [dll, "--port", p, "--exit-on-stdin-eof"],
+                    async c =>
+                    {
+                        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+                        return (await http.GetAsync(url + "/v1/status/leader", c).ConfigureAwait(false)).IsSuccessStatusCode;
+                    }, ExternalServer.NewWorkDir("chaos-consul"));
+                connect = url;
+                break;
+            }
+
+            case "zookeeper":
             {
                 var dir = ExternalServer.NewWorkDir("chaos-zk");
                 var data = Path.Combine(dir, "data");
@@ -75,6 +91,9 @@ internal static class Servers
                 connect = "127.0.0.1:" + p;
                 break;
             }
+
+            default:
+                throw new ArgumentException($"Unknown backend '{backend}'.", nameof(backend));
         }
 
         await server.StartAsync(ct).ConfigureAwait(false);

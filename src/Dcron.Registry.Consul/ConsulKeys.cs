@@ -9,7 +9,7 @@ namespace DistributedCron.Registry.Consul;
 /// </summary>
 /// <remarks>
 /// <code>
-/// {ns}/nodes/{nodeId}          Node JSON, acquired by the node's session (Behavior=delete)
+/// {ns}/nodes/{nodeId}          Node JSON (+ "ttl_ms", "beat"), acquired by the node's session (Behavior=delete)
 /// {ns}/tasks/meta/{name}       TaskMeta JSON
 /// {ns}/tasks/deleted/{name}    empty value (tombstone)
 /// {ns}/fires/{name}            TaskFireState JSON (+ "claim_id")

@@ -14,7 +14,7 @@ internal static partial class ConsulLog
     [LoggerMessage(EventId = 4402, Level = LogLevel.Debug, Message = "Registered node {NodeId} with session {SessionId} (TTL {Ttl})")]
     public static partial void Registered(ILogger logger, string nodeId, string sessionId, string ttl);
 
-    [LoggerMessage(EventId = 4403, Level = LogLevel.Information, Message = "The node TTL {Requested} is below the session minimum {Minimum}; node {NodeId} uses a {Minimum} session, so its failure is noticed after 1-2 × {Minimum}")]
+    [LoggerMessage(EventId = 4403, Level = LogLevel.Information, Message = "The node TTL {Requested} is below the session minimum {Minimum}; node {NodeId} uses a {Minimum} session: watchers still drop it {Requested} after its last heartbeat, Consul deletes its key only when the session expires (2 × {Minimum})")]
     public static partial void TtlRaised(ILogger logger, TimeSpan requested, TimeSpan minimum, string nodeId);
 
     [LoggerMessage(EventId = 4404, Level = LogLevel.Information, Message = "The session {SessionId} of node {NodeId} is gone (expired or destroyed)")]
@@ -43,4 +43,13 @@ internal static partial class ConsulLog
 
     [LoggerMessage(EventId = 4412, Level = LogLevel.Debug, Message = "A claim of {Task} at {ScheduledAt} timed out; its write was applied (claim id {ClaimId})")]
     public static partial void ClaimRecovered(ILogger logger, string task, DateTimeOffset scheduledAt, string claimId);
+
+    [LoggerMessage(EventId = 4413, Level = LogLevel.Information, Message = "Node {NodeId} has not heart-beaten for {Silence} (its TTL is {Ttl}): it is left out of the live nodes until its key changes again")]
+    public static partial void NodeSilent(ILogger logger, string nodeId, TimeSpan silence, TimeSpan ttl);
+
+    [LoggerMessage(EventId = 4414, Level = LogLevel.Information, Message = "Node {NodeId} heart-beats again after {Silence} of silence")]
+    public static partial void NodeBack(ILogger logger, string nodeId, TimeSpan silence);
+
+    [LoggerMessage(EventId = 4415, Level = LogLevel.Information, Message = "Node {NodeId} last wrote its key {Silence} ago, more than its TTL {Ttl}: its registration counts as expired (session {SessionId} destroyed)")]
+    public static partial void SelfExpired(ILogger logger, string nodeId, TimeSpan silence, TimeSpan ttl, string sessionId);
 }

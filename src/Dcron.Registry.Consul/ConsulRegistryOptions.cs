@@ -63,10 +63,11 @@ public sealed class ConsulRegistryOptions
 
     /// <summary>
     /// The shortest node TTL used for a session (default 10 s, Consul's default <c>session_ttl_min</c>). A TTL given
-    /// to <see cref="ConsulRegistry.RegisterNodeAsync"/> below it is raised to it, so with Consul a dead node is
-    /// noticed later than <c>DcronOptions.NodeTtl</c> suggests: Consul reaps an unrenewed session between TTL and
-    /// 2 × TTL (its timer runs TTL × 2), i.e. 10–20 s with the default. Lower it only if your servers run with a
-    /// lower <c>session_ttl_min</c>; Consul refuses a TTL below its minimum.
+    /// to <see cref="ConsulRegistry.RegisterNodeAsync"/> below it is raised to it for the session, which Consul reaps
+    /// only 2 × that TTL after the last renewal (its timer runs TTL × 2), i.e. up to 20 s with the default. The
+    /// session is the backstop: watchers and <see cref="ConsulRegistry.GetNodesAsync"/> already leave a node out once
+    /// its key has not changed for the TTL that was asked for (every heartbeat rewrites it). Lower it only if your
+    /// servers run with a lower <c>session_ttl_min</c>; Consul refuses a TTL below its minimum.
     /// </summary>
     public TimeSpan MinSessionTtl { get; set; } = ConsulMinimumSessionTtl;
 
@@ -76,6 +77,13 @@ public sealed class ConsulRegistryOptions
     /// fresh <c>Snapshot</c>.
     /// </summary>
     public TimeSpan WatchMaxRetryDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The clock this registry measures heartbeat silence with (default <see cref="TimeProvider.System"/>): only its
+    /// monotonic timestamps are used, to time how long a node key has gone unchanged, never its wall-clock time and
+    /// never compared with another machine's. Tests pass a fake one.
+    /// </summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>A PEM file of the CA (or bundle) that signed the agent's HTTPS certificate (Consul's <c>ca_file</c>). With it, only these CAs are trusted. Requires an https address.</summary>
     public string? CaCertificatePath { get; set; }
@@ -176,6 +184,10 @@ public sealed class ConsulRegistryOptions
         RequireRange(BlockingWait, nameof(BlockingWait), TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10));
         RequireRange(MinSessionTtl, nameof(MinSessionTtl), TimeSpan.FromSeconds(1), TimeSpan.FromHours(24));
         RequireRange(WatchMaxRetryDelay, nameof(WatchMaxRetryDelay), TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1));
+        if (TimeProvider is null)
+        {
+            throw new ArgumentNullException(nameof(TimeProvider), "TimeProvider must not be null (use TimeProvider.System).");
+        }
 
         var tls = CaCertificatePath is not null || CaCertificates is not null || ClientCertificatePath is not null
             || ClientKeyPath is not null || ClientCertificate is not null || ServerName is not null || InsecureSkipVerify;

@@ -8,8 +8,13 @@ namespace DistributedCron.Registry.Consul.Tests;
 /// <summary>
 /// The conformance target on the Consul emulator, with ACLs on (so every case runs through the token path). Every
 /// test gets its own emulator on its own <see cref="FakeTimeProvider"/>: session expiry follows Consul's timer
-/// (TTL × 2, TTL at least 10 s) to the tick, and the suite's 10-20 s expiries pass in no real time. The
-/// server-restart case gets a real-clock emulator it stops and starts on the same port.
+/// (TTL × 2, TTL at least 10 s) to the tick, and the suite's 10-20 s expiries pass in no real time. The registries
+/// keep the real clock for timing heartbeat silence (a node whose key has not changed for its TTL is dropped before
+/// its session expires): within a case's real seconds nobody goes silent, so these cases check the session path,
+/// while <see cref="NodeLivenessTests"/> drives the silence rule on one fake clock shared with the emulator, and the
+/// <c>Agent*</c> classes run the suite in real time, where both apply. (Sharing the fake clock here would race: the
+/// cases stop advancing it as soon as their own reads agree, while a watch's blocking wait is timed from when the
+/// emulator received it.) The server-restart case gets a real-clock emulator it stops and starts on the same port.
 /// </summary>
 public sealed class EmulatorTarget : RegistryTestTarget
 {

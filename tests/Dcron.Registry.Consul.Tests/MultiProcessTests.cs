@@ -8,7 +8,8 @@ namespace DistributedCron.Registry.Consul.Tests;
 /// <summary>
 /// Three OS processes (Dcron.TestHost) run one cluster on Consul, a dozen every-second tasks; one host is SIGKILLed
 /// mid-way. Every occurrence in the window runs exactly once, and the survivors catch up the killed node's fires once
-/// its session expires (TTL 10 s, reaped at TTL × 2). The failover time (kill → first catch-up run) is printed.
+/// they drop it: its key stops changing, so about NodeTtl (5 s) after its last heartbeat, well before Consul reaps
+/// its session (TTL 10 s, at TTL × 2). The failover time (kill → first catch-up run) is printed.
 /// </summary>
 [Collection(HeavyCollection.Name)]
 public sealed class MultiProcessTests(ITestOutputHelper output)
@@ -34,7 +35,7 @@ public sealed class MultiProcessTests(ITestOutputHelper output)
             Connect = address,
             Nodes = 3,
             Tasks = 12,
-            RunFor = TimeSpan.FromSeconds(48), // the kill at 12 s, the session reaped 10-20 s later, then catch-up
+            RunFor = TimeSpan.FromSeconds(48), // the kill at 12 s, dropped ~5 s later (the session backstop: 20 s), then catch-up
             ExtraArgs = extraArgs,
         }, output.WriteLine, ct);
 

@@ -22,6 +22,15 @@ internal sealed record HostArgs
 
     public required int Tasks { get; init; }
 
+    /// <summary>The schedules task <c>i</c> takes in turn (<c>i mod Count</c>); each one parses as a cron expression.</summary>
+    public IReadOnlyList<string> Schedules { get; init; } = [DefaultSchedule];
+
+    /// <summary>The schedule of every task when <c>--schedules</c> is absent.</summary>
+    public const string DefaultSchedule = "* * * * * *";
+
+    /// <summary>The name of task <paramref name="i"/> ("t000", "t001", …; shared with the tools that read the run log).</summary>
+    public static string TaskName(int i) => "t" + i.ToString("D3", CultureInfo.InvariantCulture);
+
     public TimeSpan? Heartbeat { get; init; }
 
     public TimeSpan? Ttl { get; init; }
@@ -71,11 +80,32 @@ internal sealed record HostArgs
             NodeId = Required("node-id"),
             LogPath = Required("log"),
             Tasks = int.Parse(Required("tasks"), CultureInfo.InvariantCulture),
+            Schedules = values.TryGetValue("schedules", out var sc) ? ParseSchedules(sc) : [DefaultSchedule],
             Heartbeat = Ms("heartbeat-ms"),
             Ttl = Ms("ttl-ms"),
             ClockOffset = Ms("clock-offset-ms") ?? TimeSpan.Zero,
             CatchUpInterval = Ms("catch-up-ms"),
             Options = options,
         };
+    }
+
+    /// <summary>Splits a '|'-separated list of cron expressions, checking each one (a bad one throws, naming it).</summary>
+    public static IReadOnlyList<string> ParseSchedules(string text)
+    {
+        var list = text.Split('|', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (list.Length == 0)
+        {
+            throw new ArgumentException($"--schedules '{text}' holds no cron expression.");
+        }
+
+        foreach (var s in list)
+        {
+            if (!CronExpression.TryParse(s, out _))
+            {
+                throw new ArgumentException($"--schedules: '{s}' is not a valid cron expression.");
+            }
+        }
+
+        return list;
     }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.InteropServices;
 using DistributedCron;
 using DistributedCron.TestHost;
@@ -16,7 +15,7 @@ try
 catch (Exception ex) when (ex is ArgumentException or FormatException or OverflowException)
 {
     await Console.Error.WriteLineAsync("usage: Dcron.TestHost --backend <redis|etcd|zookeeper|consul> --connect <string> --namespace <ns> "
-        + "--node-id <id> --log <path> --tasks <N> [--heartbeat-ms N] [--ttl-ms N] [--clock-offset-ms N] [--catch-up-ms N] [--option k=v]…\n"
+        + "--node-id <id> --log <path> --tasks <N> [--schedules \"cron|cron…\"] [--heartbeat-ms N] [--ttl-ms N] [--clock-offset-ms N] [--catch-up-ms N] [--option k=v]…\n"
         + ex.Message);
     return 2;
 }
@@ -75,7 +74,7 @@ try
     });
     for (var i = 0; i < host.Tasks; i++)
     {
-        dc.AddFunc("t" + i.ToString("D3", CultureInfo.InvariantCulture), "* * * * * *", ctx =>
+        dc.AddFunc(HostArgs.TaskName(i), host.Schedules[i % host.Schedules.Count], ctx =>
         {
             // First thing in the run, so a kill right after the claim loses as little as possible.
             log.Append(ctx.TaskName, ctx.ScheduledAt, ctx.NodeId, ctx.FencingToken, ctx.IsCatchUp, DateTimeOffset.UtcNow);

@@ -10,8 +10,10 @@ namespace DistributedCron;
 /// <item>Every key lives under the implementation's namespace, so clusters sharing a server never see each other.</item>
 /// <item>Errors surface as exceptions (<see cref="RegistryException"/> and its subclasses, or the typed
 /// exceptions a method documents); a failed read never returns an empty result.</item>
-/// <item>Liveness is judged by the server (key TTL evaluated with server time, lease, session), never by a
-/// client's clock.</item>
+/// <item>Liveness is judged by the server (key TTL evaluated with server time, lease, session), never by comparing
+/// clocks of different machines. (Consul's sessions expire too late for a node TTL of seconds, so its watchers also
+/// drop a node whose heartbeat-rewritten key has not changed for its TTL, timed on the watcher's own monotonic
+/// clock.)</item>
 /// <item>Watches start with a <c>Snapshot</c> event and reconnect by themselves; whenever events may have been
 /// lost (reconnect, compaction, server restart) they emit a fresh <c>Snapshot</c>, which replaces the consumer's
 /// view. A watch ends only when its token is cancelled or the registry is disposed.</item>

@@ -9,22 +9,43 @@ namespace DistributedCron;
 /// existed, while a gap right after it appeared is caught up by whoever owns it next. Counts of occurrences that are
 /// not run are tied to a granted claim, so one node counts them.
 /// </summary>
+/// <remarks>
+/// The sweep first filters the owned tasks locally and reads only what it needs. With a fire state, a task needs a
+/// catch-up when <c>Next(Max(state.LastScheduledAt, HighWater))</c> is before <c>TimerStart</c> and not after now;
+/// occurrences are monotone, so <c>Next(HighWater)</c> passing the same test is necessary (and it needs
+/// <c>HighWater &lt; TimerStart</c>, which is checked first, without computing an occurrence; a high-water mark found to
+/// have no occurrence before <c>TimerStart</c> is remembered, so it is not computed again). The only other case is
+/// a task with no fire state (it is initialised); it is covered by <see cref="TaskRuntime.StateSeen"/>: a task whose
+/// state this node has not seen under its current schedule is always a candidate. No candidate: no registry call.
+/// Up to <see cref="PerTaskReadLimit"/> candidates: each reads its own fire state. More: one read of all fire
+/// states, evaluated over every owned task as before the filter existed. A fire state erased behind this node's
+/// back (cleanup of a static task by a peer) while it has seen one is no longer re-initialised by the sweep; the
+/// timer's next claim writes a state again.
+/// </remarks>
 internal sealed class CatchUp(Engine engine)
 {
+    /// <summary>Up to this many catch-ups read their fire states one by one; more read all fire states in one call.</summary>
+    internal const int PerTaskReadLimit = 64;
+
     private const int MaxExpired = 100_000;
     private const int MaxInGrace = 10_000;
     private const int MaxEvents = 1_000;
 
-    /// <summary>Starts catch-ups whose lane places were reserved; with many, the fire states are read in one call.</summary>
+    /// <summary>
+    /// Starts catch-ups whose lane places were reserved. Without <paramref name="knownStates"/>, a few read their own
+    /// fire states, and more than <see cref="PerTaskReadLimit"/> read all of them in one call.
+    /// </summary>
     public void Dispatch(List<CatchUpItem> items, IReadOnlyDictionary<string, TaskFireState>? knownStates)
     {
-        if (knownStates is not null || items.Count == 1)
+        if (knownStates is not null || items.Count <= PerTaskReadLimit)
         {
             foreach (var item in items)
             {
                 var known = knownStates is not null;
                 var state = knownStates?.GetValueOrDefault(item.Definition.Name);
-                engine.Track(() => RunOneAsync(item, known, state), "catch-up");
+
+                // States read before the items were made may predate a restart of the schedule: they prove nothing.
+                engine.Track(() => RunOneAsync(item, known, state, fresh: false), "catch-up");
             }
 
             return;
@@ -52,16 +73,53 @@ internal sealed class CatchUp(Engine engine)
             {
                 var known = states is not null;
                 var state = states?.GetValueOrDefault(item.Definition.Name);
-                engine.Track(() => RunOneAsync(item, known, state), "catch-up");
+
+                // Read after the items' generations were taken: a state seen here is one of the current schedule.
+                engine.Track(() => RunOneAsync(item, known, state, fresh: true), "catch-up");
             }
         }, "catch-up batch");
     }
 
-    /// <summary>The periodic sweep over every owned task.</summary>
+    /// <summary>The periodic sweep over every owned task; see the remarks of <see cref="CatchUp"/>.</summary>
     public async Task SweepAsync(CancellationToken ct)
     {
         if (!engine.Accepting || engine.OwnedCount == 0)
         {
+            return;
+        }
+
+        var candidates = new List<(TaskRuntime Runtime, long Generation)>();
+        List<CatchUpItem>? few = null;
+        lock (engine.Gate)
+        {
+            var now = engine.Time.GetUtcNow();
+            foreach (var rt in engine.OwnedRuntimes())
+            {
+                if (!rt.CatchUpPending && rt.Definition is { } def && MayNeed(rt, def, now))
+                {
+                    candidates.Add((rt, rt.Generation));
+                }
+            }
+
+            if (candidates.Count == 0)
+            {
+                return;
+            }
+
+            if (candidates.Count <= PerTaskReadLimit)
+            {
+                few = new List<CatchUpItem>(candidates.Count);
+                foreach (var (rt, generation) in candidates)
+                {
+                    rt.CatchUpPending = true;
+                    few.Add(new CatchUpItem(rt.Definition!, rt, generation, rt.Lane.Reserve()));
+                }
+            }
+        }
+
+        if (few is not null)
+        {
+            Dispatch(few, knownStates: null);
             return;
         }
 
@@ -79,6 +137,15 @@ internal sealed class CatchUp(Engine engine)
         var items = new List<CatchUpItem>();
         lock (engine.Gate)
         {
+            // Only candidates' generations were taken before the read: only they may learn that their state exists.
+            foreach (var (rt, generation) in candidates)
+            {
+                if (rt.Generation == generation && states.ContainsKey(rt.Name))
+                {
+                    engine.Fires.NoteStateSeen(rt, generation);
+                }
+            }
+
             var now = engine.Time.GetUtcNow();
             foreach (var rt in engine.OwnedRuntimes())
             {
@@ -92,6 +159,10 @@ internal sealed class CatchUp(Engine engine)
                 {
                     var first = def.Next(Engine.Max(st.LastScheduledAt, rt.HighWater), inclusive: false);
                     needs = first is { } f && f < rt.TimerStart && f <= now;
+                }
+                else
+                {
+                    rt.StateSeen = false;
                 }
 
                 if (needs)
@@ -108,6 +179,35 @@ internal sealed class CatchUp(Engine engine)
         }
     }
 
+    /// <summary>
+    /// False only when no fire state can make the task need a catch-up: a state is known to exist, and even without
+    /// the registry's <c>LastScheduledAt</c> no occurrence after the high-water mark is due before the timer's first.
+    /// Caller holds the gate.
+    /// </summary>
+    private static bool MayNeed(TaskRuntime rt, TaskDefinition def, DateTimeOffset now)
+    {
+        if (!rt.StateSeen)
+        {
+            return true;
+        }
+
+        // Next(HighWater) > HighWater, so HighWater >= TimerStart (the steady state) rules a catch-up out at once.
+        if (rt.HighWater >= rt.TimerStart || rt.HighWater >= now || rt.SweepClearedTicks == rt.HighWater.UtcTicks)
+        {
+            return false;
+        }
+
+        var f = def.Next(rt.HighWater, inclusive: false);
+        if (f is not { } first || first >= rt.TimerStart)
+        {
+            // Independent of now: it holds until the high-water mark moves or the schedule restarts (which resets it).
+            rt.SweepClearedTicks = rt.HighWater.UtcTicks;
+            return false;
+        }
+
+        return first <= now;
+    }
+
     private void Release(List<CatchUpItem> items)
     {
         foreach (var item in items)
@@ -120,7 +220,8 @@ internal sealed class CatchUp(Engine engine)
         }
     }
 
-    private async Task RunOneAsync(CatchUpItem item, bool stateKnown, TaskFireState? state)
+    /// <summary>One catch-up; <paramref name="fresh"/>: a known state was read after the item's generation was taken.</summary>
+    private async Task RunOneAsync(CatchUpItem item, bool stateKnown, TaskFireState? state, bool fresh)
     {
         var (def, rt, generation, ticket) = item;
         var ct = engine.DispatchStop.Token;
@@ -138,6 +239,15 @@ internal sealed class CatchUp(Engine engine)
             if (!stateKnown)
             {
                 state = await engine.Registry.GetFireStateAsync(def.Name, ct).ConfigureAwait(false);
+                fresh = true;
+            }
+
+            if (state is not null && fresh)
+            {
+                lock (engine.Gate)
+                {
+                    engine.Fires.NoteStateSeen(rt, generation);
+                }
             }
 
             if (state is null)

@@ -279,6 +279,8 @@ internal sealed class Engine : IDisposable
         rt.Owned = true;
         rt.Generation++;
         rt.Definition = def;
+        rt.StateSeen = false;
+        rt.SweepClearedTicks = -1;
         var next = def.Next(now, inclusive: true);
         rt.TimerStart = next ?? DateTimeOffset.MaxValue;
         if (next is { } due)

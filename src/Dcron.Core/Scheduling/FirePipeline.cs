@@ -97,9 +97,11 @@ internal sealed partial class FirePipeline(Engine engine)
                     }
                 }
 
-                if (claim.Granted)
+                lock (engine.Gate)
                 {
-                    lock (engine.Gate)
+                    // Granted or refused, the task has a fire state now.
+                    NoteStateSeen(rt, generation);
+                    if (claim.Granted)
                     {
                         rt.Running++;
                         if (def.HasPostRun)
@@ -107,7 +109,10 @@ internal sealed partial class FirePipeline(Engine engine)
                             rt.SpentVersion = def.Version;
                         }
                     }
+                }
 
+                if (claim.Granted)
+                {
                     return new ClaimResult(ClaimKind.Granted, claim);
                 }
 
@@ -174,6 +179,7 @@ internal sealed partial class FirePipeline(Engine engine)
         lock (engine.Gate)
         {
             rt.HighWater = Engine.Max(rt.HighWater, at);
+            NoteStateSeen(rt, generation);
         }
 
         if (!claim.Granted)
@@ -184,6 +190,18 @@ internal sealed partial class FirePipeline(Engine engine)
         var now = engine.Time.GetUtcNow();
         await CompleteAsync(def, claim, new FireOutcome { Status = FireStatus.Skipped, StartedAt = now, Error = why, Attempts = 0 }).ConfigureAwait(false);
         return true;
+    }
+
+    /// <summary>
+    /// Records that the registry proved a fire state of the task exists, when <paramref name="generation"/> is still
+    /// current (an answer from before a restart of the schedule proves nothing about the state now). Caller holds the gate.
+    /// </summary>
+    public void NoteStateSeen(TaskRuntime rt, long generation)
+    {
+        if (engine.Current(rt, generation) is not null)
+        {
+            rt.StateSeen = true;
+        }
     }
 
     /// <summary>Handles a claim result: runs a granted claim, reports the others.</summary>

@@ -89,6 +89,19 @@ internal sealed class TaskRuntime(string name, WorkTracker work)
     /// <summary>A catch-up of this task is queued or running.</summary>
     public bool CatchUpPending { get; set; }
 
+    /// <summary>
+    /// This node has proof, under the current <see cref="Generation"/>, that the task has a fire state in the registry
+    /// (a claim answered, a marker written, a state read). Reset whenever the schedule starts (ownership gained,
+    /// definition changed); while false, the catch-up sweep always checks the task, so a failed initialise is retried.
+    /// </summary>
+    public bool StateSeen { get; set; }
+
+    /// <summary>
+    /// The <see cref="HighWater"/> (in UTC ticks; -1 for none) for which the sweep found no occurrence after it before
+    /// <see cref="TimerStart"/>: a fact that holds until the high-water mark moves or the schedule restarts.
+    /// </summary>
+    public long SweepClearedTicks { get; set; } = -1;
+
     /// <summary>Orders this task's claims.</summary>
     public ClaimLane Lane { get; } = new(work);
 }

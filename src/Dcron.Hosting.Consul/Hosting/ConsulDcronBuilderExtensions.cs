@@ -16,7 +16,7 @@ public static class ConsulDcronBuilderExtensions
     /// <c>Datacenter</c>, <c>Namespace</c>, <c>RequestTimeout</c>, <c>ConnectTimeout</c>, <c>BlockingWait</c>,
     /// <c>MinSessionTtl</c>, <c>WatchMaxRetryDelay</c>, <c>CaCertificatePath</c>, <c>ClientCertificatePath</c>,
     /// <c>ClientKeyPath</c>, <c>ServerName</c>, <c>InsecureSkipVerify</c>, <c>MaxPayloadBytes</c>. Consul's sessions
-    /// last at least 10 s, so a dead node's tasks move later than <c>Dcron:NodeTtl</c> suggests (see
+    /// last at least 10 s; a dead node still leaves the view after <c>Dcron:NodeTtl</c> of heartbeat silence (see
     /// <see cref="ConsulRegistryOptions.MinSessionTtl"/>).
     /// </summary>
     /// <param name="builder">The Dcron builder.</param>

@@ -103,6 +103,8 @@ internal sealed record TxnKvOp
 
     public static TxnKvOp CheckNotExists(string key) => new() { Verb = "check-not-exists", Key = key };
 
+    public static TxnKvOp CheckSession(string key, string session) => new() { Verb = "check-session", Key = key, Session = session };
+
     public static TxnKvOp Delete(string key) => new() { Verb = "delete", Key = key };
 
     public static TxnKvOp DeleteTree(string prefix) => new() { Verb = "delete-tree", Key = prefix };

@@ -6,15 +6,59 @@ namespace DistributedCron.Tests.Engine;
 /// <summary>
 /// A registry decorator that injects faults: <see cref="Partitioned"/> makes every call (watches included) fail
 /// with <see cref="RegistryUnavailableException"/>, as for a node cut off from the server; <see cref="FailEvery"/>
-/// fails every k-th call, alternately before the call reaches the registry and after it was applied (a lost answer).
+/// fails every k-th call, alternately before the call reaches the registry and after it was applied (a lost answer);
+/// <see cref="FailNext"/> fails chosen calls of one task. It also counts fire-state reads.
 /// </summary>
 internal sealed class FaultyRegistry(IRegistry inner) : IRegistry
 {
     private readonly Lock _lock = new();
     private CancellationTokenSource _partition = new();
     private TaskCompletionSource _taskWatchGate = Open();
+    private readonly Dictionary<(string Operation, string Task), int> _failNext = new();
     private long _calls;
     private long _injected;
+    private long _fireStatesReads;
+    private long _fireStateReads;
+
+    /// <summary>How many <see cref="GetFireStatesAsync"/> calls reached this decorator.</summary>
+    public long FireStatesReads => Interlocked.Read(ref _fireStatesReads);
+
+    /// <summary>How many <see cref="GetFireStateAsync"/> calls reached this decorator.</summary>
+    public long FireStateReads => Interlocked.Read(ref _fireStateReads);
+
+    /// <summary>
+    /// Makes the next <paramref name="times"/> calls of <paramref name="operation"/> (<c>nameof</c> of a per-task
+    /// method: <see cref="GetFireStateAsync"/>, <see cref="CanRunTaskAsync"/>) for <paramref name="task"/> fail
+    /// before they reach the registry.
+    /// </summary>
+    public void FailNext(string operation, string task, int times = 1)
+    {
+        lock (_lock)
+        {
+            _failNext[(operation, task)] = times;
+        }
+    }
+
+    /// <summary>How many faults set by <see cref="FailNext"/> for that call and task are still to be injected.</summary>
+    public int FaultsLeft(string operation, string task)
+    {
+        lock (_lock)
+        {
+            return _failNext.GetValueOrDefault((operation, task));
+        }
+    }
+
+    private void TargetedFault(string operation, string task)
+    {
+        lock (_lock)
+        {
+            if (_failNext.TryGetValue((operation, task), out var left) && left > 0)
+            {
+                _failNext[(operation, task)] = left - 1;
+                throw new RegistryUnavailableException($"Injected fault: {operation} of '{task}' never reached the registry.");
+            }
+        }
+    }
 
     /// <summary>When set, every call fails; watches end with an error.</summary>
     public bool Partitioned { get; private set; }
@@ -97,13 +141,29 @@ internal sealed class FaultyRegistry(IRegistry inner) : IRegistry
     public Task ForceCleanupAllTasksAsync(CancellationToken ct = default) => Call(() => inner.ForceCleanupAllTasksAsync(ct));
 
     public Task<FireClaim> CanRunTaskAsync(string task, DateTimeOffset scheduledAt, string nodeId, CancellationToken ct = default) =>
-        Call(() => inner.CanRunTaskAsync(task, scheduledAt, nodeId, ct));
+        Call(() =>
+        {
+            TargetedFault(nameof(CanRunTaskAsync), task);
+            return inner.CanRunTaskAsync(task, scheduledAt, nodeId, ct);
+        });
 
     public Task CompleteFireAsync(FireClaim claim, FireOutcome outcome, CancellationToken ct = default) => Call(() => inner.CompleteFireAsync(claim, outcome, ct));
 
-    public Task<TaskFireState?> GetFireStateAsync(string task, CancellationToken ct = default) => Call(() => inner.GetFireStateAsync(task, ct));
+    public Task<TaskFireState?> GetFireStateAsync(string task, CancellationToken ct = default)
+    {
+        Interlocked.Increment(ref _fireStateReads);
+        return Call(() =>
+        {
+            TargetedFault(nameof(GetFireStateAsync), task);
+            return inner.GetFireStateAsync(task, ct);
+        });
+    }
 
-    public Task<IReadOnlyDictionary<string, TaskFireState>> GetFireStatesAsync(CancellationToken ct = default) => Call(() => inner.GetFireStatesAsync(ct));
+    public Task<IReadOnlyDictionary<string, TaskFireState>> GetFireStatesAsync(CancellationToken ct = default)
+    {
+        Interlocked.Increment(ref _fireStatesReads);
+        return Call(() => inner.GetFireStatesAsync(ct));
+    }
 
     public IAsyncEnumerable<NodeEvent> WatchNodesAsync(CancellationToken ct = default) => Watch(inner.WatchNodesAsync, ct, held: false);
 
