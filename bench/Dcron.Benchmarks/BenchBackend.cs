@@ -1,6 +1,4 @@
-using System.Globalization;
-using System.Net.Sockets;
-using System.Text;
+using DistributedCron.Bench;
 using DistributedCron.Registry.Consul;
 using DistributedCron.Registry.Etcd;
 using DistributedCron.Registry.Redis;
@@ -133,89 +131,12 @@ public sealed class BenchBackend : IAsyncDisposable
         }
     }
 
-    private static (ExternalServer Server, string Connect) Describe(Backend backend)
+    private static (ExternalServer Server, string Connect) Describe(Backend backend) => backend switch
     {
-        var port = FreePort.Next();
-        var p = port.ToString(CultureInfo.InvariantCulture);
-        switch (backend)
-        {
-            case Backend.Redis:
-            {
-                var dir = ExternalServer.NewWorkDir("bench-redis");
-                var server = new ExternalServer("redis", "redis-server",
-                    ["--bind", "127.0.0.1", "--port", p, "--dir", dir, "--save", "", "--daemonize", "no", "--appendonly", "yes",
-                        "--appendfsync", "everysec", "--logfile", Path.Combine(dir, "redis-server.log")],
-                    c => ProbeAsync(port, "PING\r\n", "PONG", c), dir, TimeSpan.FromSeconds(30));
-                return (server, "127.0.0.1:" + p);
-            }
-
-            case Backend.Etcd:
-            case Backend.EtcdTmpfs:
-            {
-                var dir = backend == Backend.Etcd
-                    ? ExternalServer.NewWorkDir("bench-etcd")
-                    : Path.Combine("/dev/shm", "dcron-bench-etcd-" + Guid.NewGuid().ToString("N")[..12]);
-                var peer = FreePort.Next().ToString(CultureInfo.InvariantCulture);
-                var url = "http://127.0.0.1:" + p;
-                var server = new ExternalServer("etcd", "etcd",
-                    ["--name", "m0", "--data-dir", Path.Combine(dir, "data"), "--listen-client-urls", url, "--advertise-client-urls", url,
-                        "--listen-peer-urls", "http://127.0.0.1:" + peer, "--initial-advertise-peer-urls", "http://127.0.0.1:" + peer,
-                        "--initial-cluster", "m0=http://127.0.0.1:" + peer, "--initial-cluster-state", "new", "--logger", "zap",
-                        "--log-outputs", Path.Combine(dir, "etcd.log")],
-                    async c =>
-                    {
-                        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-                        var body = await http.GetStringAsync(url + "/health", c).ConfigureAwait(false);
-                        return body.Contains("\"health\":\"true\"", StringComparison.Ordinal);
-                    }, dir);
-                return (server, url);
-            }
-
-            case Backend.ZooKeeper:
-            {
-                var dir = ExternalServer.NewWorkDir("bench-zk");
-                var data = Path.Combine(dir, "data");
-                Directory.CreateDirectory(data);
-                var cfg = Path.Combine(dir, "zoo.cfg");
-                File.WriteAllText(cfg, string.Join('\n',
-                    "tickTime=500", "initLimit=20", "syncLimit=10", "dataDir=" + data, "clientPort=" + p, "clientPortAddress=127.0.0.1",
-                    "maxClientCnxns=0", "forceSync=no", "admin.enableServer=false", "4lw.commands.whitelist=srvr,ruok",
-                    "extendedTypesEnabled=false", ""));
-                var server = new ExternalServer("zookeeper", "java",
-                    ["-Xms32m", "-Xmx256m", "-XX:+UseSerialGC", "-Djava.net.preferIPv4Stack=true", "-Dzookeeper.admin.enableServer=false",
-                        "-cp", "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar",
-                        "org.apache.zookeeper.server.quorum.QuorumPeerMain", cfg],
-                    c => ProbeAsync(port, "srvr", "Mode:", c), dir, TimeSpan.FromSeconds(60));
-                return (server, "127.0.0.1:" + p);
-            }
-
-            default:
-                throw new ArgumentOutOfRangeException(nameof(backend), backend, "Not an external server.");
-        }
-    }
-
-    /// <summary>Sends <paramref name="request"/> and reads until <paramref name="expect"/> arrives or the peer closes.</summary>
-    private static async Task<bool> ProbeAsync(int port, string request, string expect, CancellationToken ct)
-    {
-        using var probe = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        probe.CancelAfter(TimeSpan.FromSeconds(2));
-        using var tcp = new TcpClient();
-        await tcp.ConnectAsync("127.0.0.1", port, probe.Token).ConfigureAwait(false);
-        var stream = tcp.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(request), probe.Token).ConfigureAwait(false);
-        var buffer = new byte[512];
-        var text = new StringBuilder();
-        while (!text.ToString().Contains(expect, StringComparison.Ordinal))
-        {
-            var n = await stream.ReadAsync(buffer, probe.Token).ConfigureAwait(false);
-            if (n == 0)
-            {
-                return false;
-            }
-
-            text.Append(Encoding.ASCII.GetString(buffer, 0, n));
-        }
-
-        return true;
-    }
+        Backend.Redis => LocalServers.Redis("bench"),
+        Backend.Etcd => LocalServers.Etcd(ExternalServer.NewWorkDir("bench-etcd")),
+        Backend.EtcdTmpfs => LocalServers.Etcd(Path.Combine("/dev/shm", "dcron-bench-etcd-" + Guid.NewGuid().ToString("N")[..12])),
+        Backend.ZooKeeper => LocalServers.ZooKeeper("bench"),
+        _ => throw new ArgumentOutOfRangeException(nameof(backend), backend, "Not an external server."),
+    };
 }
