@@ -63,7 +63,7 @@ public sealed class CatchUpSweepTests
         await using var cluster = new FakeCluster();
         var nodes = Enumerable.Range(0, 2).Select(i => cluster.AddNode($"node-{i}")).ToArray();
         var tasks = new Dictionary<string, string> { ["gap"] = "* * * * * *" };
-        cluster.AddRecordedFunc("gap", "* * * * * *");
+        cluster.AddRecordedFunc("gap", tasks["gap"]);
         await cluster.StartAllAsync();
         await cluster.StepAsync(TimeSpan.FromSeconds(5));
         var from = cluster.Now;
